@@ -1,0 +1,1 @@
+"""Crypto providers: the algorithms of the spec behind small, typed contexts (see ``base``)."""
