@@ -1,0 +1,1 @@
+"""Tests of the crypto providers, below the device."""

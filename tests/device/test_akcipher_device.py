@@ -61,7 +61,9 @@ def run_verify(driver: CryptoDriver, case: V.VerifyCase, stateless: bool) -> Non
 @pytest.mark.parametrize("features, stateless", MODES)
 def test_rsa_and_ecdsa_verify(features: int, stateless: bool) -> None:
     driver = CryptoDriver.open(features)
-    files = V.wycheproof_files("Signature/wycheproof/rsa_signature_2048_sha256_test.json") + V.wycheproof_files("Signature/wycheproof/ecdsa_secp256r1_sha256_test.json")
+    files = V.wycheproof_files(
+        "Signature/wycheproof/rsa_signature_2048_sha256_test.json"
+    ) + V.wycheproof_files("Signature/wycheproof/ecdsa_secp256r1_sha256_test.json")
     assert files
     cases = []
     for path in files:
@@ -108,7 +110,9 @@ def test_rsa_raw_is_textbook_modexp(features: int, stateless: bool) -> None:
     private = AkcipherParams(1, AkcipherKeyType.PRIVATE, V.rsa_private_der(key), rsa_padding=RsaPadding.RAW)
     public = AkcipherParams(1, AkcipherKeyType.PUBLIC, V.rsa_public_der(n, e), rsa_padding=RsaPadding.RAW)
     message = 0x1234567890ABCDEF << 1000
-    ciphertext = driver.akcipher(Opcode.AKCIPHER_ENCRYPT, target(driver, public, stateless), message.to_bytes(256), 256)
+    ciphertext = driver.akcipher(
+        Opcode.AKCIPHER_ENCRYPT, target(driver, public, stateless), message.to_bytes(256), 256
+    )
     assert ciphertext == pow(message, e, n).to_bytes(256)
     plaintext = driver.akcipher(Opcode.AKCIPHER_DECRYPT, target(driver, private, stateless), ciphertext, 256)
     assert plaintext == pow(int.from_bytes(ciphertext), d, n).to_bytes(256) == message.to_bytes(256)

@@ -39,7 +39,9 @@ def test_config_rejects_impossible_limits() -> None:
 
 
 def test_config_space_advertises_exactly_the_registry() -> None:
-    config = CryptoConfig.decode(CryptoDevice(DeviceConfig(max_dataqueues=4, max_size=1 << 20)).config_space())
+    config = CryptoConfig.decode(
+        CryptoDevice(DeviceConfig(max_dataqueues=4, max_size=1 << 20)).config_space()
+    )
     assert config.status == S_HW_READY
     assert config.max_dataqueues == 4
     assert config.max_size == 1 << 20

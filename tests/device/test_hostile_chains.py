@@ -31,7 +31,9 @@ from vcrypto.spec.constants import (
 from vcrypto.spec.params import AeadParams, ChainParams, CipherParams, HashParams, MacParams
 
 FEATURES = st.sampled_from([0, Feature.REVISION_1, Feature.REVISION_1 | ALL_STATELESS])
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 VALID_STATUSES = {int(s) for s in Status}
 
 
@@ -56,8 +58,11 @@ def make_device(features: int) -> CryptoDevice:
         AeadParams(AeadAlgo.GCM, key[:16], 16, 0, Direction.DECRYPT),
         ChainParams(
             CipherParams(CipherAlgo.AES_CTR, key[:16], Direction.ENCRYPT),
-            ChainOrder.CIPHER_THEN_HASH, HashMode.AUTH, MacParams(MacAlgo.HMAC_SHA_256, 16, key), 0,
-        ),  # fmt: skip
+            ChainOrder.CIPHER_THEN_HASH,
+            HashMode.AUTH,
+            MacParams(MacAlgo.HMAC_SHA_256, 16, key),
+            0,
+        ),
     ):
         writable = [bytearray(16)]
         device.process(device.control_queue, encode.create_session(params, rev1), writable)
@@ -74,14 +79,33 @@ def valid_requests(rev1: bool) -> list[bytes]:
         b"".join(encode.hash_(2, b"abc" * 9, 32, rev1)),
         b"".join(encode.mac(3, b"abc" * 9, 20, rev1)),
         b"".join(encode.aead(Opcode.AEAD_DECRYPT, 4, bytes(12), bytes(40), b"aad", 24, 16, rev1)),
-        b"".join(encode.chain(
-            Opcode.CIPHER_ENCRYPT, 5, bytes(16), bytes(48), b"", dst_len=48, cipher_offset=16, cipher_len=32,
-            hash_offset=0, hash_len=48, hash_result_len=16, revision_1=rev1,
-        )),  # fmt: skip
+        b"".join(
+            encode.chain(
+                Opcode.CIPHER_ENCRYPT,
+                5,
+                bytes(16),
+                bytes(48),
+                b"",
+                dst_len=48,
+                cipher_offset=16,
+                cipher_len=32,
+                hash_offset=0,
+                hash_len=48,
+                hash_result_len=16,
+                revision_1=rev1,
+            )
+        ),
         b"".join(encode.hash_(HashParams(HashAlgo.SHA_256, 32), b"x", 32, True)),
-        b"".join(encode.cipher(
-            Opcode.CIPHER_ENCRYPT, CipherParams(CipherAlgo.AES_CTR, bytes(16), 1), bytes(16), b"y" * 33, 33, True
-        )),
+        b"".join(
+            encode.cipher(
+                Opcode.CIPHER_ENCRYPT,
+                CipherParams(CipherAlgo.AES_CTR, bytes(16), 1),
+                bytes(16),
+                b"y" * 33,
+                33,
+                True,
+            )
+        ),
     ]
 
 
@@ -121,7 +145,9 @@ def test_random_chains_always_get_a_status(no_internal_errors, features, queue, 
     features=FEATURES,
     index=st.integers(0, 8),
     edits=st.lists(st.tuples(st.integers(0, 200), st.integers(0, 255)), max_size=6),
-    u32=st.lists(st.tuples(st.integers(0, 50), st.sampled_from([0, 1, 15, 16, 17, 2**31, 2**32 - 1])), max_size=3),
+    u32=st.lists(
+        st.tuples(st.integers(0, 50), st.sampled_from([0, 1, 15, 16, 17, 2**31, 2**32 - 1])), max_size=3
+    ),
     cut=st.integers(0, 400),
     cuts=st.lists(st.integers(0, 400), max_size=4),
     sizes=st.lists(st.integers(0, 200), min_size=1, max_size=3),
@@ -141,4 +167,3 @@ def test_mutated_requests_always_get_a_status(
     request = request[: max(cut, 16)]
     queue = device.control_queue if index < 2 else 0
     check_answer(device, queue, split(bytes(request), cuts), sizes)
-

@@ -113,7 +113,9 @@ def test_sym_op_none_and_nested_hash_give_notsupp(features: int) -> None:
     header = bytearray(readable[0])
     struct.pack_into("<I", header, 16 + 48, 0)  # op_type = VIRTIO_CRYPTO_SYM_OP_NONE
     assert create(dev, [bytes(header), KEY])[1] == Status.NOTSUPP
-    chain = ChainParams(AES_CBC, ChainOrder.HASH_THEN_CIPHER, HashMode.PLAIN, HashParams(HashAlgo.SHA1, 20), 0)
+    chain = ChainParams(
+        AES_CBC, ChainOrder.HASH_THEN_CIPHER, HashMode.PLAIN, HashParams(HashAlgo.SHA1, 20), 0
+    )
     header = bytearray(encode.create_session(chain, rev1)[0])
     struct.pack_into("<I", header, 16 + 4, HashMode.NESTED)
     assert create(dev, [bytes(header), KEY])[1] == Status.NOTSUPP
@@ -263,28 +265,34 @@ def test_aead_bad_tag_gives_badmsg_and_releases_nothing(features: int) -> None:
     enc, _ = create(dev, encode.create_session(AeadParams(AeadAlgo.GCM, KEY, 16, 0, Direction.ENCRYPT), rev1))
     dec, _ = create(dev, encode.create_session(AeadParams(AeadAlgo.GCM, KEY, 16, 0, Direction.DECRYPT), rev1))
     nonce, plaintext = bytes(12), b"attack at dawn!!"
-    sealed, used = run(dev, 0, encode.aead(Opcode.AEAD_ENCRYPT, enc, nonce, plaintext, b"", 32, 16, rev1), [32, 1])
+    sealed, used = run(
+        dev, 0, encode.aead(Opcode.AEAD_ENCRYPT, enc, nonce, plaintext, b"", 32, 16, rev1), [32, 1]
+    )
     assert used == 33 and sealed[-1] == Status.OK
     forged = bytearray(sealed[:32])
     forged[-1] ^= 1
     out, used = run(dev, 0, encode.aead(Opcode.AEAD_DECRYPT, dec, nonce, forged, b"", 16, 16, rev1), [16, 1])
     assert (out, used) == (bytes(16) + bytes([Status.BADMSG]), 1)
-    out, used = run(dev, 0, encode.aead(Opcode.AEAD_DECRYPT, dec, nonce, sealed[:32], b"", 16, 16, rev1), [16, 1])
+    out, used = run(
+        dev, 0, encode.aead(Opcode.AEAD_DECRYPT, dec, nonce, sealed[:32], b"", 16, 16, rev1), [16, 1]
+    )
     assert (out[:16], out[-1], used) == (plaintext, Status.OK, 17)
     # a tag_len that contradicts the session, and a source shorter than the tag
-    assert data_status(dev, encode.aead(Opcode.AEAD_DECRYPT, dec, nonce, sealed[:32], b"", 16, 12, rev1), [16, 1]) == (
-        Status.ERR
-    )
-    assert data_status(dev, encode.aead(Opcode.AEAD_DECRYPT, dec, nonce, sealed[:8], b"", 0, 16, rev1), [1]) == (
-        Status.ERR
-    )
+    assert data_status(
+        dev, encode.aead(Opcode.AEAD_DECRYPT, dec, nonce, sealed[:32], b"", 16, 12, rev1), [16, 1]
+    ) == (Status.ERR)
+    assert data_status(
+        dev, encode.aead(Opcode.AEAD_DECRYPT, dec, nonce, sealed[:8], b"", 0, 16, rev1), [1]
+    ) == (Status.ERR)
 
 
 @pytest.mark.parametrize("features", LAYOUTS)
 def test_chain_regions_outside_the_source_give_err(features: int) -> None:
     rev1 = bool(features)
     dev = device(features)
-    params = ChainParams(AES_CBC, ChainOrder.CIPHER_THEN_HASH, HashMode.PLAIN, HashParams(HashAlgo.SHA1, 20), 0)
+    params = ChainParams(
+        AES_CBC, ChainOrder.CIPHER_THEN_HASH, HashMode.PLAIN, HashParams(HashAlgo.SHA1, 20), 0
+    )
     session_id, status = create(dev, encode.create_session(params, rev1))
     assert status == Status.OK
 
@@ -305,7 +313,9 @@ def test_chain_regions_outside_the_source_give_err(features: int) -> None:
 def test_used_length_counts_output_and_status() -> None:
     driver = CryptoDriver.open(0)
     session_id = driver.create_session(AES_CBC)
-    out, used = driver.channel.submit(0, encode.cipher(Opcode.CIPHER_ENCRYPT, session_id, IV, bytes(48), 48, False), [48, 1])
+    out, used = driver.channel.submit(
+        0, encode.cipher(Opcode.CIPHER_ENCRYPT, session_id, IV, bytes(48), 48, False), [48, 1]
+    )
     assert used == 49 and out[-1] == Status.OK
     with pytest.raises(StatusError) as err:
         driver.decrypt(session_id, IV, bytes(16))

@@ -32,11 +32,11 @@ def test_natural_sizes_with_revision_1() -> None:
 
 
 def test_opcodes_follow_the_spec_macro() -> None:
-    assert Opcode.CIPHER_CREATE_SESSION == opcode(Service.CIPHER, 0x02)
-    assert Opcode.AKCIPHER_CREATE_SESSION == opcode(Service.AKCIPHER, 0x04)
-    assert Opcode.AKCIPHER_DESTROY_SESSION == opcode(Service.AKCIPHER, 0x05)
-    assert Opcode.AEAD_DECRYPT == opcode(Service.AEAD, 0x01)
-    assert Opcode.IPSEC_INBOUND == opcode(Service.IPSEC, 0x01)
+    assert opcode(Service.CIPHER, 0x02) == Opcode.CIPHER_CREATE_SESSION
+    assert opcode(Service.AKCIPHER, 0x04) == Opcode.AKCIPHER_CREATE_SESSION
+    assert opcode(Service.AKCIPHER, 0x05) == Opcode.AKCIPHER_DESTROY_SESSION
+    assert opcode(Service.AEAD, 0x01) == Opcode.AEAD_DECRYPT
+    assert opcode(Service.IPSEC, 0x01) == Opcode.IPSEC_INBOUND
     assert Opcode.AKCIPHER_VERIFY.service == Service.AKCIPHER
 
 

@@ -30,7 +30,9 @@ def add_device_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that creates a device."""
     parser.add_argument("--max-dataqueues", type=int, default=1, metavar="N", help="data queues (1-65535)")
     parser.add_argument("--max-sessions", type=int, default=4096, metavar="N", help="session table size")
-    parser.add_argument("--max-size", type=int, default=4 << 20, metavar="BYTES", help="largest request content")
+    parser.add_argument(
+        "--max-size", type=int, default=4 << 20, metavar="BYTES", help="largest request content"
+    )
     parser.add_argument("--no-stateless", action="store_true", help="do not offer stateless mode")
     parser.add_argument("--legacy-only", action="store_true", help="offer no feature bits (no REVISION_1)")
 
@@ -66,8 +68,12 @@ def _name(enum: type, value: int) -> str:
 def _rows(device: CryptoDevice) -> Iterable[tuple[str, str, str, str, str]]:
     algos = device.algorithms
     for algo, info in sorted(algos.ciphers.items()):
-        yield "CIPHER", _name(CipherAlgo, algo), _lengths(info.key_lengths), _lengths(info.iv_lengths), (
-            f"block {info.block_size}" if info.block_size > 1 else "stream"
+        yield (
+            "CIPHER",
+            _name(CipherAlgo, algo),
+            _lengths(info.key_lengths),
+            _lengths(info.iv_lengths),
+            (f"block {info.block_size}" if info.block_size > 1 else "stream"),
         )
     for algo, info in sorted(algos.hashes.items()):
         yield "HASH", _name(HashAlgo, algo), "-", "-", f"result {_lengths(info.result_lengths)}"
@@ -75,11 +81,19 @@ def _rows(device: CryptoDevice) -> Iterable[tuple[str, str, str, str, str]]:
         note = f"result {_lengths(info.result_lengths)}" + ("; IV leads the data" if info.iv_layout else "")
         yield "MAC", _name(MacAlgo, algo), _lengths(info.key_lengths), "-", note
     for algo, info in sorted(algos.aeads.items()):
-        yield "AEAD", _name(AeadAlgo, algo), _lengths(info.key_lengths), _lengths(info.iv_lengths), (
-            f"tag {_lengths(info.tag_lengths)}"
+        yield (
+            "AEAD",
+            _name(AeadAlgo, algo),
+            _lengths(info.key_lengths),
+            _lengths(info.iv_lengths),
+            (f"tag {_lengths(info.tag_lengths)}"),
         )
-    for algo, info in sorted(algos.akciphers.items()):
+    for _algo, info in sorted(algos.akciphers.items()):
         yield "AKCIPHER", info.name, "DER", "-", ""
+
+
+def _feature_names(features: Feature) -> str:
+    return " | ".join(str(f.name) for f in Feature if features & f) or "-"
 
 
 def describe(device: CryptoDevice) -> str:
@@ -104,7 +118,7 @@ def describe(device: CryptoDevice) -> str:
         f"  max_cipher_key_len {config.max_cipher_key_len}",
         f"  max_auth_key_len   {config.max_auth_key_len}",
         f"  max_size           {config.max_size}",
-        f"  feature bits       {int(features):#x} ({' | '.join(f.name for f in Feature if features & f) or '-'})",
+        f"  feature bits       {int(features):#x} ({_feature_names(features)})",
         "  layouts            legacy" + (", REVISION_1" if features & Feature.REVISION_1 else ""),
         f"  modes              {'; '.join(modes)}",
         "",

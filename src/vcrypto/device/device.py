@@ -206,7 +206,9 @@ class CryptoDevice:
             else:
                 found = self.sessions.get(header.session_id)
                 if found is None or found.service != service:
-                    raise DeviceError(Status.INVSESS, f"no {Service(service).name} session {header.session_id}")
+                    raise DeviceError(
+                        Status.INVSESS, f"no {Service(service).name} session {header.session_id}"
+                    )
                 session = found
             execute(session, header.opcode, request, out)
         except DeviceError as exc:

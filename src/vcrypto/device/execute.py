@@ -43,7 +43,9 @@ def _check_direction(opcode: int, op: int) -> None:
 def _crypt(session: CipherSession, iv: Buffer, src: Buffer, dst: memoryview) -> None:
     info = session.info
     require(len(iv) in info.iv_lengths, f"{info.name} IV length {len(iv)}")
-    require(len(src) % info.block_size == 0, f"{info.name} data length {len(src)} not a multiple of the block")
+    require(
+        len(src) % info.block_size == 0, f"{info.name} data length {len(src)} not a multiple of the block"
+    )
     session.ctx.crypt(iv, src, dst)
 
 
@@ -89,20 +91,27 @@ def chain(session: ChainSession, opcode: int, request: ChainRequest, out: Segmen
         f"hash_result_len {request.hash_result_len} != the session's {session.auth.params.result_len}",
     )
     data = bytearray(request.src)
-    view = memoryview(data)
+    region = memoryview(data)[request.cipher_offset : c_end]
+
+    def hash_step() -> bytes:
+        hashed = bytes(request.aad) + data[request.hash_offset : h_end]
+        return _digest(session.auth, hashed, request.hash_result_len)
+
     if session.params.order == ChainOrder.HASH_THEN_CIPHER:
-        digest = _digest(session.auth, bytes(request.aad) + data[request.hash_offset : h_end], request.hash_result_len)
-        _crypt(session.cipher, request.iv, bytes(view[request.cipher_offset : c_end]), view[request.cipher_offset : c_end])
+        digest = hash_step()
+        _crypt(session.cipher, request.iv, bytes(region), region)
     else:
-        _crypt(session.cipher, request.iv, bytes(view[request.cipher_offset : c_end]), view[request.cipher_offset : c_end])
-        digest = _digest(session.auth, bytes(request.aad) + data[request.hash_offset : h_end], request.hash_result_len)
+        _crypt(session.cipher, request.iv, bytes(region), region)
+        digest = hash_step()
     out.write(data)
     out.write(digest)
 
 
 def hash_or_mac(session: HashSession | MacSession, request: HashRequest, out: SegmentWriter) -> None:
     expected = session.params.result_len
-    require(request.result_len == expected, f"hash_result_len {request.result_len} != the session's {expected}")
+    require(
+        request.result_len == expected, f"hash_result_len {request.result_len} != the session's {expected}"
+    )
     out.write(_digest(session, request.src, request.result_len))
 
 

@@ -52,7 +52,9 @@ class Channel(Protocol):
     @property
     def num_queues(self) -> int: ...
 
-    def submit(self, queue: int, readable: Sequence[Buffer], writable_sizes: Sequence[int]) -> tuple[bytes, int]:
+    def submit(
+        self, queue: int, readable: Sequence[Buffer], writable_sizes: Sequence[int]
+    ) -> tuple[bytes, int]:
         """Run one chain; returns the writable area's bytes (all segments, in order) and the used length."""
         ...
 
@@ -73,7 +75,9 @@ class LocalChannel:
     def num_queues(self) -> int:
         return self.device.num_queues
 
-    def submit(self, queue: int, readable: Sequence[Buffer], writable_sizes: Sequence[int]) -> tuple[bytes, int]:
+    def submit(
+        self, queue: int, readable: Sequence[Buffer], writable_sizes: Sequence[int]
+    ) -> tuple[bytes, int]:
         writable = [bytearray(size) for size in writable_sizes]
         used = self.device.process(queue, readable, writable)
         return b"".join(writable), used

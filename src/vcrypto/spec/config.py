@@ -55,4 +55,6 @@ class CryptoConfig:
         (status, queues, services, cl, ch, hashes, ml, mh, aead, ckey, akey, akc, max_size) = (
             CONFIG.unpack_from(data)
         )
-        return cls(status, queues, services, cl | ch << 32, hashes, ml | mh << 32, aead, ckey, akey, akc, max_size)
+        return cls(
+            status, queues, services, cl | ch << 32, hashes, ml | mh << 32, aead, ckey, akey, akc, max_size
+        )
