@@ -556,7 +556,7 @@ def vcrypto_command() -> list[str]:
     custom = os.environ.get("VCRYPTO_CMD")
     if custom:
         return shlex.split(custom)
-    return [sys.executable, "-m", "vcrypto.cli.main"]
+    return [sys.executable, "-m", "vcrypto.cli.main", "-v"]  # INFO log: failure context shows ring events
 
 
 class VcryptoServer:
