@@ -5,16 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..crypto import registry
+from ..crypto.akcipher import AKCIPHERS
 from ..spec.config import CryptoConfig, mask
 from ..spec.constants import ALL_STATELESS, S_HW_READY, Feature, Service
-
-
-def _akciphers() -> dict[int, object]:
-    try:
-        from ..crypto.akcipher import AKCIPHERS
-    except ImportError:  # pragma: no cover - the AKCIPHER provider is optional
-        return {}
-    return dict(AKCIPHERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +60,7 @@ class Algorithms:
             pick(Service.HASH, registry.HASHES),
             pick(Service.MAC, registry.MACS),
             pick(Service.AEAD, registry.AEADS),
-            pick(Service.AKCIPHER, _akciphers()),
+            pick(Service.AKCIPHER, AKCIPHERS),
         )
 
     def config_space(self, config: DeviceConfig) -> CryptoConfig:

@@ -1,8 +1,9 @@
 """Executing one decoded data request against a session, writing output into the chain.
 
-Each function checks the request's lengths against the session and the algorithm, runs the crypto
-context, and writes the result through the ``SegmentWriter``. Failures raise ``DeviceError`` or a
-``CryptoError``; the caller turns either into the status byte.
+Each function checks the request's lengths against the session (IV and block lengths are the crypto
+context's own checks, per ``crypto.base``), runs the context, and writes the result through the
+``SegmentWriter``. Failures raise ``DeviceError`` or a ``CryptoError``; the caller turns either into
+the status byte.
 """
 
 from __future__ import annotations
@@ -40,15 +41,6 @@ def _check_direction(opcode: int, op: int) -> None:
     require(_ENCRYPTING[opcode] == op, f"opcode {opcode:#06x} does not match the session's direction {op}")
 
 
-def _crypt(session: CipherSession, iv: Buffer, src: Buffer, dst: memoryview) -> None:
-    info = session.info
-    require(len(iv) in info.iv_lengths, f"{info.name} IV length {len(iv)}")
-    require(
-        len(src) % info.block_size == 0, f"{info.name} data length {len(src)} not a multiple of the block"
-    )
-    session.ctx.crypt(iv, src, dst)
-
-
 def cipher(session: CipherSession, opcode: int, request: CipherRequest, out: SegmentWriter) -> None:
     _check_direction(opcode, session.params.op)
     size = len(request.src)
@@ -57,11 +49,11 @@ def cipher(session: CipherSession, opcode: int, request: CipherRequest, out: Seg
         return
     region = out.region(size)
     if region is not None:  # the usual case: the destination is one guest buffer, written in place
-        _crypt(session, request.iv, request.src, region)
+        session.ctx.crypt(request.iv, request.src, region)
         out.skip(size)
     else:
         staging = bytearray(size)
-        _crypt(session, request.iv, request.src, memoryview(staging))
+        session.ctx.crypt(request.iv, request.src, memoryview(staging))
         out.write(staging)
 
 
@@ -99,9 +91,9 @@ def chain(session: ChainSession, opcode: int, request: ChainRequest, out: Segmen
 
     if session.params.order == ChainOrder.HASH_THEN_CIPHER:
         digest = hash_step()
-        _crypt(session.cipher, request.iv, bytes(region), region)
+        session.cipher.ctx.crypt(request.iv, bytes(region), region)
     else:
-        _crypt(session.cipher, request.iv, bytes(region), region)
+        session.cipher.ctx.crypt(request.iv, bytes(region), region)
         digest = hash_step()
     out.write(data)
     out.write(digest)
@@ -119,10 +111,8 @@ def aead(session: AeadSession, opcode: int, request: AeadRequest, out: SegmentWr
     """AEAD encrypt writes ciphertext then tag; decrypt takes ciphertext then tag as the source and
     releases the plaintext only after the tag verified."""
     _check_direction(opcode, session.params.op)
-    info = session.info
     tag_len = session.params.tag_len
     require(request.tag_len in (0, tag_len), f"tag_len {request.tag_len} != the session's {tag_len}")
-    require(len(request.iv) in info.iv_lengths, f"{info.name} IV length {len(request.iv)}")
     size = len(request.src)
     if opcode == Opcode.AEAD_ENCRYPT:
         require(request.dst_len >= size + tag_len, f"dst_data_len {request.dst_len} < src + tag")
