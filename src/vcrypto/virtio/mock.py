@@ -7,61 +7,13 @@ rust-vmm's virtio-queue ships a mock queue. Nothing in the device path imports i
 
 from __future__ import annotations
 
-import mmap
-import os
 from collections.abc import Sequence
 
 from .chain import DESC, F_INDIRECT, F_NEXT, F_WRITE
-from .memory import GuestMemory, MemoryRegion
+from .ram import GuestRam
 from .split import RING_HEADER, U16, USED_ELEM
 
-USER_BASE = 0x7F00_0000_0000  # where the "frontend" pretends to have guest RAM mapped
-
-
-class MockMemory:
-    """Guest RAM: a memfd mapped here, guest-physical addresses from ``guest_base``."""
-
-    def __init__(self, size: int = 1 << 20, guest_base: int = 0, user_base: int = USER_BASE) -> None:
-        self.fd = os.memfd_create("vcrypto-guest", os.MFD_CLOEXEC)
-        os.ftruncate(self.fd, size)
-        self.map = mmap.mmap(self.fd, size)
-        self.size = size
-        self.guest_base = guest_base
-        self.user_base = user_base
-        self._next = 0x1000
-
-    def alloc(self, size: int, align: int = 16) -> int:
-        """A guest-physical address of ``size`` fresh bytes (a bump allocator)."""
-        start = -(-self._next // align) * align
-        if start + size > self.size:
-            raise MemoryError("mock guest memory exhausted")
-        self._next = start + size
-        return self.guest_base + start
-
-    def user(self, gpa: int) -> int:
-        """The frontend-virtual address of guest-physical ``gpa``."""
-        return gpa - self.guest_base + self.user_base
-
-    def write(self, gpa: int, data: bytes) -> None:
-        offset = gpa - self.guest_base
-        self.map[offset : offset + len(data)] = data
-
-    def read(self, gpa: int, size: int) -> bytes:
-        offset = gpa - self.guest_base
-        return self.map[offset : offset + size]
-
-    def put(self, data: bytes, align: int = 16) -> int:
-        gpa = self.alloc(len(data), align)
-        self.write(gpa, data)
-        return gpa
-
-    def guest_memory(self) -> GuestMemory:
-        """The device's view of this RAM, as a backend maps it from the fd."""
-        return GuestMemory([MemoryRegion(self.fd, self.guest_base, self.size, self.user_base, 0)])
-
-    def close(self) -> None:
-        self.map.close()
-        os.close(self.fd)
+MockMemory = GuestRam  # the name the ring tests grew up with
 
 
 class MockSplitQueue:

@@ -18,8 +18,9 @@ import struct
 import threading
 from collections.abc import Callable
 
-from .chain import DESC_SIZE, Chain, read_chain
+from .chain import DESC_SIZE, read_chain
 from .memory import AddressError, GuestMemory
+from .queue import Handler, QueueError
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +41,6 @@ def full_barrier() -> None:
     """
     with _fence:
         pass
-
-
-class QueueError(Exception):
-    """Ring parameters that cannot describe a split virtqueue in guest memory."""
-
-
-Handler = Callable[[Chain], int | None]
 
 
 class SplitQueue:
@@ -79,6 +73,11 @@ class SplitQueue:
         # a (re)started queue resumes.
         self.next_used = U16.unpack_from(self._used, 2)[0]
         self.broken: str | None = None
+
+    @property
+    def state(self) -> int:
+        """The vring base: the next avail index to serve."""
+        return self.next_avail
 
     def release(self) -> None:
         """Drop the views into guest memory (before the memory table is unmapped)."""
