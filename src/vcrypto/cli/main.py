@@ -7,10 +7,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from . import info, serve
+from . import bench, check, info, serve
 from .errors import CliError
 
-COMMANDS = (info, serve)
+COMMANDS = (info, serve, check, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

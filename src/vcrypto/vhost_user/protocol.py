@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from enum import IntEnum, IntFlag
+from enum import IntEnum, IntFlag, StrEnum
 
 HEADER = struct.Struct("<III")  # request, flags, size
 U64 = struct.Struct("<Q")
@@ -98,6 +98,14 @@ class ProtocolFeature(IntFlag):
     INBAND_NOTIFICATIONS = 1 << 14
     CONFIGURE_MEM_SLOTS = 1 << 15
     STATUS = 1 << 16
+
+
+class Mode(StrEnum):
+    """What a backend serves: QEMU's cryptodev-vhost-user (data queues and session messages; QEMU keeps
+    the control queue and config space) or the whole device (every queue, config, features, status)."""
+
+    CRYPTODEV = "cryptodev"
+    FULL = "full"
 
 
 class ProtocolError(Exception):
