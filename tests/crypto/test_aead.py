@@ -55,9 +55,7 @@ def _valid_cases(algo: AeadAlgo, count: int) -> list[vectors.AeadCase]:
     return cases[:: max(1, len(cases) // count)][:count]
 
 
-@pytest.mark.parametrize(
-    "case", [c for algo in AeadAlgo if algo for c in _valid_cases(algo, 6)], ids=case_id
-)
+@pytest.mark.parametrize("case", [c for algo in AeadAlgo if algo for c in _valid_cases(algo, 6)], ids=case_id)
 @pytest.mark.parametrize("part", ["ciphertext", "tag", "aad", "iv"])
 def test_tampering_is_detected(case: vectors.AeadCase, part: str) -> None:
     fields = {"iv": case.iv, "aad": case.aad, "ciphertext": case.ciphertext, "tag": case.tag}

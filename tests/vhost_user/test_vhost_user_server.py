@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -12,7 +13,9 @@ import time
 import pytest
 
 from vcrypto.cli.main import main
-from vcrypto.vhost_user.protocol import Request
+from vcrypto.cli.serve import device_factory
+from vcrypto.spec.config import CONFIG_SIZE
+from vcrypto.vhost_user.protocol import CONFIG_HEADER, Mode, ProtocolFeature, Request
 from vcrypto.vhost_user.server import ServeError, Server
 
 from .frontend import FakeDevice, Frontend
@@ -123,3 +126,39 @@ def test_serve_command_serves_vm_after_vm_and_stops_cleanly(tmp_path, signum):
     assert not os.path.exists(path)
     assert err.count("connected (pid") == 2
     assert "Traceback" not in err
+
+
+def test_bad_mode_is_a_one_line_error(capsys, tmp_path):
+    assert main(["serve", "--socket-path", str(tmp_path / "vc.sock"), "--mode", "whole"]) == 2
+    err = capsys.readouterr().err
+    assert err == "vcrypto: error: --mode must be cryptodev or full, not 'whole'\n"
+
+
+def test_serve_command_in_full_mode_is_the_whole_device(tmp_path):
+    path = str(tmp_path / "vc.sock")
+    argv = ["-v", "serve", "--socket-path", path, "--queues", "2", "--mode", "full"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vcrypto.cli.main", *argv], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        wait_for_socket(path, proc)
+        sock = socket.socket(socket.AF_UNIX)
+        sock.connect(path)
+        fe = Frontend(sock)
+        assert fe.get_u64(Request.GET_FEATURES) & 0x3F == 0x3F  # REVISION_1 and the stateless bits
+        offered = ProtocolFeature(fe.get_u64(Request.GET_PROTOCOL_FEATURES))
+        assert offered & ProtocolFeature.CONFIG and not offered & ProtocolFeature.CRYPTO_SESSION
+        assert fe.get_u64(Request.GET_QUEUE_NUM) == 3  # two data queues and the control queue
+        body = fe.call_reply(Request.GET_CONFIG, CONFIG_HEADER.pack(0, CONFIG_SIZE, 0) + bytes(CONFIG_SIZE))
+        space = body[CONFIG_HEADER.size :]
+        assert struct.unpack_from("<II", space) == (1, 2)  # HW_READY, max_dataqueues
+        assert space == device_factory(2, Mode.FULL).config_space()
+        fe.close()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "full mode" in err and "Traceback" not in err

@@ -38,6 +38,7 @@ _LITTLE = sys.byteorder == "little"
 _M64 = 1 << 64
 _WIDE_ARRAYS = array("Q").itemsize == 8
 _JOIN_LIMIT = 4096  # up to this size, CBC input is joined and fed in one call
+_SCRATCH_LIMIT = 1 << 16  # longer CBC input, up to this size, goes through the shared scratch buffer
 _FEW_BLOCKS = 24  # up to this many counter blocks, they are built one by one
 
 
@@ -95,9 +96,9 @@ def counter_blocks(start: int, count: int, size: int) -> bytes:
         words = array("Q", bytes(16 * count))
         words[1::2] = _counters64(lo, count)
         first = min(count, _M64 - lo)  # blocks before the low half wraps and carries into the high half
-        words[0:2 * first:2] = array("Q", [hi]) * first
+        words[0 : 2 * first : 2] = array("Q", [hi]) * first
         if first < count:
-            words[2 * first::2] = array("Q", [(hi + 1) % _M64]) * (count - first)
+            words[2 * first :: 2] = array("Q", [(hi + 1) % _M64]) * (count - first)
     if _LITTLE:
         words.byteswap()
     return words.tobytes()
@@ -123,6 +124,10 @@ class Ecb:
             return self._update(data)
 
 
+_scratch = memoryview(bytearray(_SCRATCH_LIMIT + 32))  # the CBC contexts' shared output buffer
+_scratch_lock = threading.Lock()
+
+
 class CbcChain:
     """A CBC context kept for a key; every call starts a new chain from its own IV.
 
@@ -132,9 +137,16 @@ class CbcChain:
     * encrypt: C1 = E(P1 xor v) = E((P1 xor v xor _state) xor _state), so the first plaintext block is
       fed as ``P1 xor v xor _state``;
     * decrypt: the context outputs D(C1) xor _state, and P1 = D(C1) xor v.
+
+    Long inputs go through ``update_into`` into a scratch buffer, then one copy into ``dst``: no new
+    result object per request. ``update_into`` cannot write into ``dst`` itself (it wants a block of
+    slack past the output), and the copy comes after every read of ``src``, so ``src`` and ``dst``
+    may overlap in any way. The scratch buffer is one for the process (under its own lock, taken
+    after the context's), so thousands of sessions do not each keep one as large as their largest
+    request; inputs longer than it get a buffer of their own.
     """
 
-    __slots__ = ("_algorithm", "_bs", "_encrypt", "_lock", "_state", "_update")
+    __slots__ = ("_algorithm", "_bs", "_encrypt", "_lock", "_state", "_update", "_update_into")
 
     def __init__(self, algorithm: BlockCipherAlgorithm, encrypt: bool) -> None:
         self._algorithm = algorithm
@@ -150,35 +162,52 @@ class CbcChain:
         except _LibUnsupported as exc:
             raise UnsupportedAlgorithm(f"{self._algorithm.name}-CBC is not available") from exc
         self._update = ctx.update
+        self._update_into = ctx.update_into
         self._state = 0
 
     def crypt_into(self, iv: int, src: Buffer, dst: memoryview) -> None:
         """CBC of ``src`` (whole blocks, at least one) from ``iv`` into ``dst`` (same length)."""
         bs = self._bs
+        size = len(src)
         with self._lock:
             try:
-                if self._encrypt:
-                    first = (int.from_bytes(src[:bs]) ^ iv ^ self._state).to_bytes(bs)
-                    if len(src) <= _JOIN_LIMIT:  # one library call; copying a short tail is cheaper
-                        out = self._update(first + src[bs:])
+                if size <= _JOIN_LIMIT:  # one library call; copying a short input is cheaper than two
+                    if self._encrypt:
+                        out = self._update(
+                            (int.from_bytes(src[:bs]) ^ iv ^ self._state).to_bytes(bs) + src[bs:]
+                        )
+                        self._state = int.from_bytes(out[-bs:])
+                        dst[:] = out
                     else:
-                        head = self._update(first)
-                        out = self._update(memoryview(src)[bs:])
-                    self._state = int.from_bytes(out[-bs:])
+                        out = self._update(src)
+                        head = (int.from_bytes(out[:bs]) ^ iv ^ self._state).to_bytes(bs)
+                        self._state = int.from_bytes(src[-bs:])  # read before dst is written: they may alias
+                        dst[:] = out
+                        dst[:bs] = head
+                    return
+                if size <= _SCRATCH_LIMIT:
+                    with _scratch_lock:
+                        self._long_into(iv, src, dst, _scratch)
                 else:
-                    out = self._update(src)
-                    head = (int.from_bytes(out[:bs]) ^ iv ^ self._state).to_bytes(bs)
-                    self._state = int.from_bytes(src[-bs:])  # read before dst is written: they may alias
+                    self._long_into(iv, src, dst, memoryview(bytearray(size + bs)))
             except BaseException:
                 self._reset()
                 raise
-        if self._encrypt and len(src) > _JOIN_LIMIT:
-            dst[:bs] = head
-            dst[bs:] = out
+
+    def _long_into(self, iv: int, src: Buffer, dst: memoryview, scratch: memoryview) -> None:
+        """``crypt_into`` through ``scratch`` (at least ``len(src)`` plus a block); the lock is held."""
+        bs, size = self._bs, len(src)
+        if self._encrypt:
+            head = self._update((int.from_bytes(src[:bs]) ^ iv ^ self._state).to_bytes(bs))
+            self._update_into(memoryview(src)[bs:], scratch)
+            self._state = int.from_bytes(scratch[size - 2 * bs : size - bs])
+            dst[bs:] = scratch[: size - bs]
         else:
-            dst[:] = out
-            if not self._encrypt:
-                dst[:bs] = head
+            self._update_into(src, scratch)
+            head = (int.from_bytes(scratch[:bs]) ^ iv ^ self._state).to_bytes(bs)
+            self._state = int.from_bytes(src[-bs:])
+            dst[bs:] = scratch[bs:size]
+        dst[:bs] = head
 
     def last_block(self, iv: int, data: Buffer) -> bytes:
         """The last ciphertext block of the CBC encryption of ``data`` (whole blocks, at least one)."""

@@ -54,8 +54,10 @@ class _CbcContext:
         self._bs = algorithm.block_size // 8
 
     def crypt(self, iv: Buffer, src: Buffer, dst: memoryview) -> None:
-        check_lengths(iv, src, dst, self._bs, self._bs)
-        if src:
+        bs, size = self._bs, len(src)
+        if len(iv) != bs or size % bs or len(dst) != size:  # check_lengths' checks, inline: every request
+            check_lengths(iv, src, dst, bs, bs)
+        if size:
             self._chain.crypt_into(int.from_bytes(iv), src, dst)
 
 

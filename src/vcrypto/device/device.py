@@ -34,6 +34,7 @@ from ..spec.requests import (
 from .config import Algorithms, DeviceConfig
 from .errors import DeviceError, FeatureError, status_of
 from .execute import execute
+from .fast_path import cipher_fast_path, control_fast_path
 from .sessions import SessionTable, build_session
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,7 @@ class CryptoDevice:
         self.algorithms = Algorithms.for_services(self.config.services)
         self._config_space = self.algorithms.config_space(self.config).encode()
         self.sessions = SessionTable(self.config.max_sessions)
-        self.driver_features = Feature(0)
-        self._revision_1 = False
-        self._stateless: frozenset[int] = frozenset()  # services whose stateless bit is negotiated
+        self._set_features(Feature(0))
 
     # --- virtio device surface --------------------------------------------------------------------
 
@@ -97,7 +96,13 @@ class CryptoDevice:
         """Record the negotiated bits, and what the hot path needs of them as plain values."""
         self.driver_features = features
         self._revision_1 = bool(features & Feature.REVISION_1)
+        # services whose stateless bit is negotiated
         self._stateless = frozenset(int(s) for s, bit in STATELESS_FEATURE.items() if features & bit)
+        self._control_index = self.config.max_dataqueues
+        self._fast_data = cipher_fast_path(
+            self.sessions.by_id, self.config.max_dataqueues, self._revision_1, self.config.max_size
+        )
+        self._fast_control = control_fast_path(self.create_session, self.destroy_session, self._revision_1)
 
     # --- sessions for transports that parse session messages themselves ---------------------------
 
@@ -108,8 +113,14 @@ class CryptoDevice:
         if session_id is None:
             status = Status.NOSPC if self.revision_1 else Status.ERR
             raise DeviceError(status, f"session table full ({self.sessions.limit})")
-        log.debug("session %d created: %s", session_id, _describe(params))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("session %d created: %s", session_id, _describe(params))
         return session_id
+
+    def install_session(self, session_id: int, params: SessionParams) -> None:
+        """Build ``params`` into a session under ``session_id``, chosen by another copy of this device
+        (a worker process serving data queues); ``DeviceError`` if they are refused."""
+        self.sessions.insert(session_id, build_session(params, self.algorithms, self.config))
 
     def destroy_session(self, session_id: int, service: Service | None = None) -> Status:
         """Destroy a session (of ``service`` if given): OK, or ERR if there is no such session."""
@@ -130,7 +141,14 @@ class CryptoDevice:
         written straight into them.
         """
         try:
-            return self._process(queue, readable, writable)
+            # the common request shapes (see fast_path.py), else None
+            if queue == self._control_index:
+                used = self._fast_control(readable, writable)
+            else:
+                used = self._fast_data(queue, readable, writable)
+            if used is None:
+                used = self._process(queue, readable, writable)
+            return used
         except Exception:  # unreachable by design; a guest must never be able to stop the device
             log.exception("internal error while processing a chain on queue %d", queue)
             return 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..crypto.base import CryptoError
-from ..spec.constants import ChainOrder, Direction, HashMode, Service, Status
+from ..spec.constants import ChainOrder, Direction, HashMode, Opcode, Service, Status
 from ..spec.params import (
     AeadParams,
     AkcipherParams,
@@ -32,6 +32,7 @@ class CipherSession:
     params: CipherParams
     info: Any  # CipherInfo
     ctx: Any  # CipherContext
+    opcode: int = -1  # the data opcode it serves, as a plain int (what the data fast path compares)
 
     service = Service.CIPHER
 
@@ -103,7 +104,8 @@ def _cipher(params: CipherParams, algos: Algorithms, config: DeviceConfig) -> Ci
     info = _lookup(algos.ciphers, params.algo, "cipher")
     encrypt = _direction(params.op)
     _check_key(params.key, config.max_cipher_key_len, info.key_lengths, info.name)
-    return CipherSession(params, info, info.new(params.key, encrypt))
+    opcode = int(Opcode.CIPHER_ENCRYPT if encrypt else Opcode.CIPHER_DECRYPT)
+    return CipherSession(params, info, info.new(params.key, encrypt), opcode)
 
 
 def _hash(params: HashParams, algos: Algorithms) -> HashSession:
@@ -174,6 +176,11 @@ class SessionTable:
         self._sessions: dict[int, Session] = {}
         self._next_id = 1
 
+    @property
+    def by_id(self) -> dict[int, Session]:
+        """The live sessions by id, for look-ups on the data path (read it, never change it)."""
+        return self._sessions
+
     def __len__(self) -> int:
         return len(self._sessions)
 
@@ -199,3 +206,9 @@ class SessionTable:
 
     def clear(self) -> None:
         self._sessions.clear()
+
+    def insert(self, session_id: int, session: Session) -> None:
+        """Install ``session`` under an id another copy of this device chose (worker processes
+        mirror the main process's table); later ``add`` ids stay above it."""
+        self._sessions[session_id] = session
+        self._next_id = max(self._next_id, session_id + 1)

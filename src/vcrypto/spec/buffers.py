@@ -18,8 +18,22 @@ class Truncated(Exception):
     """The chain holds fewer bytes than the request's own lengths claim."""
 
 
+class ByteViews(list[memoryview]):
+    """Segments already in the form the readers want: non-empty, one-dimensional, unsigned-byte
+    memoryviews (format ``B``).
+
+    The descriptor-chain reader builds these from guest memory. Consumers may take them as they are
+    instead of re-checking every segment per request: the type itself is the producer's promise, and
+    no guest value can make one.
+    """
+
+    __slots__ = ()
+
+
 def _views(segments: Sequence[Buffer]) -> list[memoryview]:
     """Flat byte views of the non-empty segments."""
+    if type(segments) is ByteViews:
+        return segments
     views = [memoryview(segment) for segment in segments]
     for i, view in enumerate(views):
         if view.format != "B" or view.ndim != 1:

@@ -17,6 +17,7 @@ VRING_STATE = struct.Struct("<II")  # index, num
 VRING_ADDR = struct.Struct("<IIQQQQ")  # index, flags, desc, used, avail, log (frontend addresses)
 MEMORY_HEADER = struct.Struct("<II")  # nregions, padding
 MEMORY_REGION = struct.Struct("<QQQQ")  # guest_phys_addr, memory_size, userspace_addr, mmap_offset
+CONFIG_HEADER = struct.Struct("<III")  # offset, size, flags; the config bytes follow
 
 VERSION = 0x1
 VERSION_MASK = 0x3
@@ -32,6 +33,10 @@ VRING_NOFD = 0x100
 
 F_PROTOCOL_FEATURES = 1 << 30  # VHOST_USER_F_PROTOCOL_FEATURES, a virtio feature bit
 F_LOG_ALL = 1 << 26
+DEVICE_FEATURE_MASK = (1 << 24) - 1  # virtio feature bits 0-23 belong to the device type
+
+CONFIG_F_WRITABLE = 0  # SET_CONFIG flags: the guest writes a writable field
+CONFIG_F_MIGRATION = 1  # the destination of a live migration restores the config space
 
 
 class Request(IntEnum):
@@ -98,6 +103,17 @@ class ProtocolFeature(IntFlag):
     INBAND_NOTIFICATIONS = 1 << 14
     CONFIGURE_MEM_SLOTS = 1 << 15
     STATUS = 1 << 16
+
+
+class DeviceStatus(IntFlag):
+    """The virtio device status byte, as SET_STATUS/GET_STATUS carry it (virtio 1.x, 2.1)."""
+
+    ACKNOWLEDGE = 1
+    DRIVER = 2
+    DRIVER_OK = 4
+    FEATURES_OK = 8
+    DEVICE_NEEDS_RESET = 0x40
+    FAILED = 0x80
 
 
 class Mode(StrEnum):
@@ -169,6 +185,31 @@ def parse_header(data: bytes) -> tuple[int, int, int]:
     if size > MAX_PAYLOAD:
         raise ProtocolError(f"{request_name(request)}: payload of {size} bytes exceeds {MAX_PAYLOAD}")
     return request, flags, size
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigAccess:
+    """A GET_CONFIG/SET_CONFIG payload: ``size`` bytes of config space at ``offset``."""
+
+    offset: int
+    size: int
+    flags: int
+    data: bytes
+
+    def encode(self) -> bytes:
+        return CONFIG_HEADER.pack(self.offset, self.size, self.flags) + self.data
+
+
+def parse_config(payload: bytes) -> ConfigAccess:
+    """The config access of a GET_CONFIG/SET_CONFIG payload; ``ValueError`` if its sizes disagree
+    (both requests carry the header and then exactly ``size`` bytes)."""
+    if len(payload) < CONFIG_HEADER.size:
+        raise ValueError(f"config payload of {len(payload)} bytes, shorter than its header")
+    offset, size, flags = CONFIG_HEADER.unpack_from(payload)
+    data = payload[CONFIG_HEADER.size :]
+    if len(data) != size:
+        raise ValueError(f"config access of {size} bytes carries {len(data)}")
+    return ConfigAccess(offset, size, flags, data)
 
 
 @dataclass(frozen=True, slots=True)

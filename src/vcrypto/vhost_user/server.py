@@ -5,6 +5,10 @@ ring's kick eventfd are polled together, so a kick is handled between two messag
 needs a lock. A connection's device lives as long as the connection: when QEMU goes away the
 device, its sessions and its mappings go with it and the next VM starts afresh.
 
+With ``workers`` (``vcrypto serve --workers N``) each connection's data rings run in worker
+processes (``workers.py``); the loop then also polls each worker's command socket, which only ever
+becomes readable when the worker dies: that connection is dropped, the others go on.
+
 ``poll`` (not epoll) on purpose: the frontend replaces kick fds at will and fd numbers get
 reused; poll keeps no kernel-side registration that could outlive a closed fd.
 """
@@ -19,16 +23,20 @@ import signal
 import socket
 import stat
 import struct
+import subprocess
 from collections.abc import Callable, Iterator
 from types import FrameType
 
 from ..device import CryptoDevice
 from .backend import Backend
-from .protocol import HEADER, MAX_FDS, Message, ProtocolError, parse_header
+from .protocol import HEADER, MAX_FDS, Message, Mode, ProtocolError, parse_header
+from .rings import LocalRings, RingHost
+from .workers import Worker, WorkerLost, WorkerRings
 
 log = logging.getLogger(__name__)
 
 MESSAGE_TIMEOUT = 5.0  # seconds a frontend may take to finish a message it has begun
+EXIT_WAIT = 1.0  # seconds to collect the exit status of a worker whose socket closed
 _UCRED = struct.Struct("3i")  # pid, uid, gid
 SUN_PATH_MAX = 107  # sockaddr_un.sun_path holds 108 bytes with the terminating NUL
 
@@ -40,9 +48,10 @@ class ServeError(Exception):
 class Connection:
     """One frontend: its socket, its backend, and the kick fds the loop polls for it."""
 
-    def __init__(self, sock: socket.socket, backend: Backend) -> None:
+    def __init__(self, sock: socket.socket, backend: Backend, workers: list[Worker] | None = None) -> None:
         self.sock = sock
         self.backend = backend
+        self.workers = workers or []  # their sockets are polled for a worker's death
         self.kicks: dict[int, int] = {}  # kick fd → vring index, as registered in the selector
         self.closed = False
 
@@ -82,12 +91,23 @@ class Connection:
 
 
 class Server:
-    """A vhost-user crypto backend listening on ``path``; one fresh device per connection."""
+    """A vhost-user crypto backend listening on ``path``; one fresh device per connection, served in
+    ``mode`` (QEMU's cryptodev-vhost-user, or the whole device for a generic frontend); with
+    ``workers`` > 0 the data rings of each connection run in that many worker processes."""
 
-    def __init__(self, path: str, queues: int, device_factory: Callable[[], CryptoDevice]) -> None:
+    def __init__(
+        self,
+        path: str,
+        queues: int,
+        device_factory: Callable[[], CryptoDevice],
+        mode: Mode = Mode.CRYPTODEV,
+        workers: int = 0,
+    ) -> None:
         self.path = path
         self.queues = queues
+        self.workers = workers
         self.device_factory = device_factory
+        self.mode = Mode(mode)
         self.connections: list[Connection] = []
         self._listener: socket.socket | None = None
         self._inode: tuple[int, int] | None = None
@@ -122,7 +142,10 @@ class Server:
         self._listener = listener
         self._selector.register(listener, selectors.EVENT_READ, self._accept)
         self._selector.register(self._wake_r, selectors.EVENT_READ, self._woken)
-        log.info("listening on %s (queues=%d)", self.path, self.queues)
+        log.info(
+            "listening on %s (%s mode, queues=%d, workers=%d)",
+            self.path, self.mode, self.queues, self.workers,
+        )  # fmt: skip
 
     def _clear_stale(self) -> None:
         try:
@@ -191,10 +214,28 @@ class Server:
         self._count += 1
         name = f"vm{self._count}"
         sock.settimeout(MESSAGE_TIMEOUT)
-        log.info("%s: connected (%s)", name, _peer(sock))
-        conn = Connection(sock, Backend(self.device_factory(), self.queues, name))
+        log.info("%s: connected (%s), %s mode", name, _peer(sock), self.mode)
+        pool: WorkerRings | None = None
+        try:
+            device = self.device_factory()
+            rings: Callable[[LocalRings], RingHost] | None = None
+            if self.workers:
+                pool = WorkerRings(name, device.config, self.workers, self.queues)
+                rings = pool.attach
+            backend = Backend(device, self.queues, name, self.mode, rings)
+        except Exception:  # a factory that does not fit the mode, no workers: refuse, keep serving
+            log.exception("%s: no device for this connection", name)
+            if pool is not None:
+                pool.close()
+            sock.close()
+            return
+        conn = Connection(sock, backend, pool.workers if pool is not None else None)
         self.connections.append(conn)
         self._selector.register(sock, selectors.EVENT_READ, lambda key: self._message(conn))
+        for worker in conn.workers:
+            self._selector.register(
+                worker.sock, selectors.EVENT_READ, lambda key, w=worker: self._worker_event(conn, w)
+            )
 
     def _message(self, conn: Connection) -> None:
         if conn.closed:  # dropped earlier in the same poll round
@@ -211,6 +252,9 @@ class Server:
         except ProtocolError as exc:
             self._drop(conn, f"protocol error: {exc}", logging.ERROR)
             return
+        except WorkerLost as exc:
+            self._drop(conn, f"worker lost: {exc}", logging.ERROR)
+            return
         except OSError as exc:
             self._drop(conn, f"connection lost: {exc}", logging.WARNING)
             return
@@ -225,9 +269,30 @@ class Server:
             return
         try:
             conn.backend.kick(index)
+        except WorkerLost as exc:  # a session created on the control queue could not be handed over
+            self._drop(conn, f"worker lost: {exc}", logging.ERROR)
         except Exception:  # the device and the rings never raise on guest data; this is a bug of ours
             log.exception("%s: internal error on vring %d", conn.backend.name, index)
             self._drop(conn, "dropped after an internal error", logging.ERROR)
+
+    def _worker_event(self, conn: Connection, worker: Worker) -> None:
+        """A worker's socket is readable outside a request/answer exchange: it died (end of stream)
+        or says what it should not; either way its connection cannot go on."""
+        if conn.closed:
+            return
+        try:
+            data = worker.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        why = "died" if not data else "sent an unexpected message"
+        status = None
+        if not data:  # its socket closed as it exits: the status follows at once
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                status = worker.process.wait(EXIT_WAIT)
+        exited = f" ({worker.describe_exit(status)})" if status is not None else ""
+        self._drop(conn, f"worker {worker.name} (pid {worker.pid}) {why}{exited}", logging.ERROR)
 
     def _sync_kicks(self, conn: Connection) -> None:
         """Poll exactly the kick fds of the rings that run now."""
@@ -245,6 +310,8 @@ class Server:
         for fd in conn.kicks:
             self._selector.unregister(fd)
         conn.kicks.clear()
+        for worker in conn.workers:
+            self._selector.unregister(worker.sock)
         self._selector.unregister(conn.sock)
         self.connections.remove(conn)
         log.log(level, "%s: %s (%d sessions created)", conn.backend.name, why, conn.backend.sessions)
