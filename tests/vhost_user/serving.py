@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from vcrypto.cli.serve import device_factory as cryptodev_device
-from vcrypto.device import CryptoDevice, DeviceConfig
+from vcrypto.cli.serve import device_factory
+from vcrypto.device import CryptoDevice
 from vcrypto.vhost_user.backend import Backend
 from vcrypto.vhost_user.frontend import Frontend
 from vcrypto.vhost_user.protocol import Mode
@@ -17,19 +18,27 @@ from vcrypto.vhost_user.server import Server
 
 def full_device(queues: int) -> CryptoDevice:
     """Every service, REVISION_1 and the stateless bits (what ``vcrypto serve --mode full`` serves)."""
-    return CryptoDevice(DeviceConfig(max_dataqueues=queues))
+    return device_factory(queues, Mode.FULL)
 
 
 class Served:
-    """A server thread; ``connect`` opens frontends that are closed when the server stops."""
+    """A server thread (``workers`` as ``vcrypto serve --workers``); ``connect`` opens frontends that
+    are closed when the server stops."""
 
     def __init__(
-        self, path: str, mode: Mode, queues: int, factory: Callable[[], CryptoDevice] | None = None
+        self,
+        path: str,
+        mode: Mode,
+        queues: int,
+        factory: Callable[[], CryptoDevice] | None = None,
+        workers: int = 0,
     ) -> None:
         self.path = path
         self.mode = mode
-        default = full_device if mode == Mode.FULL else cryptodev_device
-        self.server = Server(path, queues, factory or (lambda: default(queues)), mode=mode)
+        self.queues = queues
+        self.server = Server(
+            path, queues, factory or (lambda: device_factory(queues, mode)), mode=mode, workers=workers
+        )
         self.server.bind()
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -40,6 +49,12 @@ class Served:
         self.frontends.append(frontend)
         return frontend
 
+    def wait_for_connections(self, count: int) -> None:
+        deadline = time.monotonic() + 10
+        while len(self.server.connections) != count:
+            assert time.monotonic() < deadline, f"{len(self.server.connections)} connections, not {count}"
+            time.sleep(0.01)
+
     def backends(self) -> list[Backend]:
         """The backends of the open connections (read from the test thread: call after a round trip)."""
         return [conn.backend for conn in list(self.server.connections)]
@@ -48,16 +63,20 @@ class Served:
         for frontend in self.frontends:
             frontend.close()
         self.server.stop()
-        self.thread.join(10)
+        self.thread.join(20)
         assert not self.thread.is_alive()
         self.server.close()
 
 
 @contextmanager
 def serving(
-    directory: Path, mode: Mode, queues: int = 1, factory: Callable[[], CryptoDevice] | None = None
+    directory: Path,
+    mode: Mode,
+    queues: int = 1,
+    factory: Callable[[], CryptoDevice] | None = None,
+    workers: int = 0,
 ) -> Iterator[Served]:
-    served = Served(str(directory / "vcrypto.sock"), mode, queues, factory)
+    served = Served(str(directory / "vcrypto.sock"), mode, queues, factory, workers)
     try:
         yield served
     finally:

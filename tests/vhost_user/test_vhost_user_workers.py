@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,7 +46,6 @@ from vcrypto.vhost_user.protocol import (
     RegionDesc,
     Request,
 )
-from vcrypto.vhost_user.server import Server
 from vcrypto.vhost_user.worker_process import WorkerProcess
 from vcrypto.vhost_user.workers import WorkerRings
 from vcrypto.virtio.packed import FRESH_STATE
@@ -55,6 +53,8 @@ from vcrypto.virtio.packed_driver import PackedDriverQueue
 from vcrypto.virtio.queue import DriverQueue
 from vcrypto.virtio.ram import GuestRam
 from vcrypto.virtio.split_driver import SplitDriverQueue
+
+from .serving import Served
 
 # NIST SP 800-38A, F.2.1 CBC-AES128.Encrypt (F.2.2 is its inverse).
 KEY = bytes.fromhex("2b7e151628aed2a6abf7158809cf4f3c")
@@ -94,46 +94,20 @@ def gone(pids: list[int]) -> bool:
     return True
 
 
-class Served:
-    """A ``Server`` with workers in a thread, as tests/vhost_user/serving.py serves without them."""
-
-    def __init__(self, path: str, mode: Mode, queues: int, workers: int) -> None:
-        self.path = path
-        self.mode = mode
-        self.queues = queues
-        self.server = Server(path, queues, lambda: device_factory(queues, mode), mode, workers)
-        self.server.bind()
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.frontends: list[Frontend] = []
+class WorkerServed(Served):
+    """``Served`` with workers: frontends take every data queue; the workers' pids are visible."""
 
     def connect(self, **options) -> Frontend:
-        frontend = Frontend.connect(self.path, self.mode, queues=self.queues, **options)
-        self.frontends.append(frontend)
-        return frontend
+        return super().connect(queues=self.queues, **options)
 
     def worker_pids(self) -> list[list[int]]:
         """Per open connection, its workers' pids (read after a round trip)."""
         return [[w.pid for w in conn.workers] for conn in list(self.server.connections)]
 
-    def wait_for_connections(self, count: int) -> None:
-        deadline = time.monotonic() + 10
-        while len(self.server.connections) != count:
-            assert time.monotonic() < deadline, f"{len(self.server.connections)} connections, not {count}"
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        for frontend in self.frontends:
-            frontend.close()
-        self.server.stop()
-        self.thread.join(20)
-        assert not self.thread.is_alive()
-        self.server.close()
-
 
 @contextmanager
-def serving(tmp_path: Path, mode: Mode, queues: int = 2, workers: int = 2) -> Iterator[Served]:
-    served = Served(str(tmp_path / "vcrypto.sock"), mode, queues, workers)
+def serving(tmp_path: Path, mode: Mode, queues: int = 2, workers: int = 2) -> Iterator[WorkerServed]:
+    served = WorkerServed(str(tmp_path / "vcrypto.sock"), mode, queues, workers=workers)
     try:
         yield served
     finally:
